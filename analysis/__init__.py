@@ -1,0 +1,1 @@
+"""Experiments over many images and generators: metrics, comparisons, zoo, report."""
