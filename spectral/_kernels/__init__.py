@@ -1,0 +1,1 @@
+"""Private Numba kernels. They receive only validated, C-contiguous float arrays."""
