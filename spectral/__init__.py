@@ -41,6 +41,7 @@ _LAZY = {
     "spectrum_frequencies": "._fourier",
     "dct_spectrum": "._dct",
     "block_dct_statistics": "._dct",
+    "block_dct": "._dct",
     "residual": "._residual",
     "azimuthal_average": "._radial",
     "azimuthal_frequencies": "._radial",
