@@ -302,10 +302,31 @@ def test_jpeg_raises_the_grid_score():
         assert after > JPEG_GRID_THRESHOLD > before
 
 
-def test_jpeg_grid_score_uint8_equals_float_in_unit_range():
+def test_jpeg_grid_score_follows_the_data_range():
     u8 = jpeg(photo("coffee", 128), 75)
-    assert spectral.jpeg_grid_score(u8) == pytest.approx(
-        spectral.jpeg_grid_score(u8 / 255.0), abs=1e-12)
+    ref = spectral.jpeg_grid_score(u8)
+    assert spectral.jpeg_grid_score(u8 / 255.0) == pytest.approx(ref, abs=1e-12)
+    # 16-bit: white is 65535 by default, or as given.
+    u16 = u8.astype(np.uint16) * 257
+    assert spectral.jpeg_grid_score(u16) == pytest.approx(ref, abs=1e-12)
+    assert spectral.jpeg_grid_score(u8 * 2.0, data_range=510) == pytest.approx(
+        ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float16, np.float32,
+                                   np.float64])
+def test_jpeg_grid_score_dtypes(dtype):
+    u8 = jpeg(photo("camera", 64), 75)
+    ref = spectral.jpeg_grid_score(u8)
+    if np.dtype(dtype).kind in "iu":
+        got = spectral.jpeg_grid_score(u8.astype(dtype), data_range=255)
+    else:
+        got = spectral.jpeg_grid_score((u8 / 255.0).astype(dtype))
+    # Integers and float64 are exact to round-off. k/255 rounded to float32
+    # (~6e-8 relative) or float16 (~5e-4) moves the few coefficients that sit at
+    # the |c| < 1 cut: measured 2e-4 for float32.
+    atol = {np.float16: 0.02, np.float32: 1e-3}.get(dtype, 1e-9)
+    assert got == pytest.approx(ref, abs=atol)
 
 
 def test_jpeg_grid_score_batch_and_colour():
@@ -437,5 +458,9 @@ def test_jpeg_grid_score_bad_input():
         spectral.jpeg_grid_score(img)
     with pytest.raises(spectral.ShapeError, match="1, 3 or 4 channels"):
         spectral.jpeg_grid_score(np.zeros((32, 32, 5)), channel_axis=-1)
+    with pytest.raises(ValueError, match="signed integer.*data_range"):
+        spectral.jpeg_grid_score(np.zeros((32, 32), dtype=np.int32))
+    with pytest.raises(ValueError, match="data_range must be a positive"):
+        spectral.jpeg_grid_score(np.zeros((32, 32)), data_range=0)
     # A flat image gives no evidence either way.
     assert spectral.jpeg_grid_score(np.full((32, 32), 0.5)) == 0.0
