@@ -20,7 +20,7 @@ Statistics
 Peaks
     upsampling_peaks, estimate_upsampling_factor, jpeg_grid_score
 Batches
-    extract_features, mean_spectrum, BatchResult
+    extract_features, mean_spectrum, BatchResult, MeanSpectrumResult
 Plots
     spectral.plot (plot_spectrum, plot_mean_spectra, plot_profiles)
 Errors
@@ -55,6 +55,7 @@ _LAZY = {
     "extract_features": "._batch",
     "mean_spectrum": "._batch",
     "BatchResult": "._batch",
+    "MeanSpectrumResult": "._batch",
     "ImageReadError": "._errors",
     "ShapeError": "._errors",
 }
