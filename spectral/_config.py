@@ -11,7 +11,7 @@ import numba
 
 #: LLVM fast-math flags. Reassociation and contraction speed up reductions;
 #: NaN and infinity keep their IEEE meaning.
-FASTMATH = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 #: Whether the outer drivers run their loop with ``prange`` over threads.
 #: ``SPECTRAL_FORENSICS_PARALLEL=0`` turns it off (useful inside worker processes
@@ -21,11 +21,11 @@ PARALLEL = os.environ.get("SPECTRAL_FORENSICS_PARALLEL", "1") != "0"
 
 def kernel(func):
     """Compile a serial kernel with the package's flags."""
-    return numba.njit(fastmath=FASTMATH, cache=False, nogil=True)(func)
+    return numba.njit(fastmath=set(FASTMATH), cache=False, nogil=True)(func)
 
 
 def parallel_kernel(func):
     """Compile an outer driver whose ``prange`` loops run on several threads."""
-    return numba.njit(fastmath=FASTMATH, parallel=PARALLEL, cache=False, nogil=True)(
+    return numba.njit(fastmath=set(FASTMATH), parallel=PARALLEL, cache=False, nogil=True)(
         func
     )
