@@ -21,11 +21,10 @@ PARALLEL = os.environ.get("SPECTRAL_FORENSICS_PARALLEL", "1") != "0"
 
 def kernel(func):
     """Compile a serial kernel with the package's flags."""
-    return numba.njit(fastmath=set(FASTMATH), cache=False, nogil=True)(func)
+    return numba.njit(fastmath=set(FASTMATH), nogil=True)(func)
 
 
 def parallel_kernel(func):
     """Compile an outer driver whose ``prange`` loops run on several threads."""
-    return numba.njit(fastmath=set(FASTMATH), parallel=PARALLEL, cache=False, nogil=True)(
-        func
-    )
+    options = {"fastmath": set(FASTMATH), "parallel": PARALLEL, "nogil": True}
+    return numba.njit(**options)(func)
