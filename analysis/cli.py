@@ -11,7 +11,10 @@ import sys
 
 # Subcommand -> (module, one-line help). Help is kept here so that ``--help`` lists
 # every command without importing any of them.
-COMMANDS = {}
+COMMANDS = {
+    "report": ("analysis._cmd_report",
+               "re-render report.html from a results folder (results.json + figures)"),
+}
 
 
 def build_parser():
