@@ -306,7 +306,7 @@ def _decode_png_directly(name, data):
         if depth == 8 or channels == 1:
             return None
         exif = Image.Exif()
-        exif.load(chunks[b"eXIf"][0])
+        exif.load(chunks[b"eXIf"][0][0])
         orientation = exif.get(_EXIF_ORIENTATION, 1)
 
     if _spng is not None:
@@ -326,9 +326,9 @@ def _decode_png_directly(name, data):
 def _png_chunks(data):
     """Walk the chunks: ``(width, height, depth, colour, interlace, chunks)``.
 
-    ``chunks`` maps a chunk type to the list of its payloads (only IDAT and
-    eXIf payloads are kept; other types map to an empty list). None when the
-    structure is broken, so that Pillow reports the problem.
+    ``chunks`` maps a chunk type to a list with one entry per chunk:
+    ``(payload, stored CRC)`` for IDAT and eXIf, None for the others. None
+    when the structure is broken, so that Pillow reports the problem.
     """
     if not data.startswith(_PNG_SIGNATURE):
         return None
@@ -343,12 +343,10 @@ def _png_chunks(data):
         payload = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR" and length == 13:
             header = struct.unpack(">IIBBBBB", payload)
-        keep = kind in (b"IDAT", b"eXIf")
-        if keep:
-            crc = struct.unpack(">I", data[end - 4:end])[0]
-            if zlib.crc32(kind + payload) != crc:
-                return None
-        chunks.setdefault(kind, []).append(payload if keep else b"")
+        entry = None
+        if kind in (b"IDAT", b"eXIf"):
+            entry = (payload, struct.unpack(">I", data[end - 4:end])[0])
+        chunks.setdefault(kind, []).append(entry)
         pos = end
         if kind == b"IEND":
             break
@@ -380,8 +378,12 @@ def _decode_png16(name, width, height, channels, interlace, chunks):
     """Decode a 16-bit colour PNG (types 2, 4, 6), keeping its 16 bits."""
     from ._kernels.batch import png_unfilter
 
+    for payload, crc in chunks[b"IDAT"]:
+        if zlib.crc32(b"IDAT" + payload) != crc:
+            raise ImageReadError(name, "corrupt image data (IDAT checksum mismatch)")
     try:
-        raw = np.frombuffer(zlib.decompress(b"".join(chunks[b"IDAT"])), np.uint8)
+        joined = b"".join(payload for payload, _ in chunks[b"IDAT"])
+        raw = np.frombuffer(zlib.decompress(joined), np.uint8)
     except zlib.error as exc:
         raise ImageReadError(name, f"corrupt image data ({exc})") from None
     bpp = 2 * channels

@@ -189,6 +189,15 @@ def test_png_corrupt_16bit_colour_data(tmp_path, monkeypatch):
     assert samples.shape == (4, 4, 3)
 
 
+def test_png_16bit_colour_checksum_mismatch(tmp_path, png_decoder):
+    samples = np.random.default_rng(14).integers(0, 65536, (6, 5, 3), dtype=np.uint16)
+    data = bytearray(_write_png16(tmp_path / "ok.png", samples, 2))
+    data[data.index(b"IDAT") + 10] ^= 0xFF
+    path = tmp_path / "crc.png"
+    path.write_bytes(bytes(data))
+    _assert_read_error(path, "checksum mismatch")
+
+
 def test_png_rgba_alpha_dropped_not_composited(tmp_path, png_decoder):
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, (4, 6, 4), dtype=np.uint8)
