@@ -12,8 +12,18 @@ import sys
 # Subcommand -> (module, one-line help). Help is kept here so that ``--help`` lists
 # every command without importing any of them.
 COMMANDS = {
+    "spectra": ("analysis._cmd_spectra",
+                "mean spectra of image folders: npz, CSV and PNG"),
+    "peaks": ("analysis._cmd_peaks",
+              "upsampling-peak and JPEG-grid table of image folders"),
     "report": ("analysis._cmd_report",
                "re-render report.html from a results folder (results.json + figures)"),
+    "detect": ("analysis._cmd_detect",
+               "score an image or folder with a CNN detector: CSV of P(fake)"),
+    "train": ("analysis._cmd_train",
+              "train a CNN detector with the CNNDetection recipe"),
+    "evaluate": ("analysis._cmd_evaluate",
+                 "per-generator AP and accuracies of a CNN detector on a test set"),
 }
 
 
