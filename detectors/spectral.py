@@ -47,7 +47,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 import spectral
-from spectral._errors import ShapeError
+from spectral._errors import ImageReadError, ShapeError
 from spectral._validate import (
     as_float_array,
     check_choice,
@@ -165,15 +165,20 @@ def _load_one(item, index, *, mode, name):
     return np.ascontiguousarray(arr)
 
 
-def _featurise(X, compute, *, mode, name="X", expected_shape=None):
+def _featurise(X, compute, *, mode, name="X", expected_shape=None, workers=None):
     """Features of every image of ``X`` as a float64 array ``(N, F)``.
 
     Images are loaded in chunks; inside a chunk, images of one size are stacked
     and passed together to ``compute(stack) -> (n, F)``. With ``expected_shape``
     every image must have that shape; the value ``"first"`` takes the first
-    image's shape. Returns the features and the shape of the first image.
+    image's shape. With ``workers > 1`` and only paths in ``X``, the files are read
+    and featurised by :func:`spectral.extract_features` in worker processes.
+    Returns the features and the shape of the first image.
     """
     items = _as_items(X, name=name)
+    if workers is not None and workers > 1 and all(_is_path(i) for i in items):
+        return _featurise_files(items, compute, mode=mode, name=name,
+                                expected_shape=expected_shape, workers=workers)
     n_images = len(items)
     out = None
     first_shape = None
@@ -188,12 +193,7 @@ def _featurise(X, compute, *, mode, name="X", expected_shape=None):
                 expected_shape = first_shape
         groups = {}
         for offset, image in enumerate(images):
-            if expected_shape is not None and image.shape != tuple(expected_shape):
-                raise ShapeError(
-                    f"{name}[{start + offset}] has shape {image.shape} but these "
-                    f"features need every image at {tuple(expected_shape)}; crop "
-                    "the images to one size first (e.g. a centre crop)"
-                )
+            _check_shape(image.shape, expected_shape, f"{name}[{start + offset}]")
             groups.setdefault((image.shape, image.dtype), []).append(offset)
         for offsets in groups.values():
             stack = np.stack([images[k] for k in offsets])
@@ -207,6 +207,19 @@ def _featurise(X, compute, *, mode, name="X", expected_shape=None):
                     f"features but earlier ones gave {out.shape[1]}"
                 )
             out[[start + k for k in offsets]] = feats
+    return _check_features(out, name=name), first_shape
+
+
+def _check_shape(shape, expected, label):
+    if expected is not None and tuple(shape) != tuple(expected):
+        raise ShapeError(
+            f"{label} has shape {tuple(shape)} but these features need every image "
+            f"at {tuple(expected)}; crop the images to one size first (e.g. a "
+            "centre crop)"
+        )
+
+
+def _check_features(out, *, name):
     bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
     if bad.size:
         shown = ", ".join(str(i) for i in bad[:10])
@@ -215,7 +228,40 @@ def _featurise(X, compute, *, mode, name="X", expected_shape=None):
             f"{shown}{', ...' if bad.size > 10 else ''}); constant or degenerate "
             "images have no usable spectrum"
         )
-    return out, first_shape
+    return out
+
+
+def _no_features(stack):
+    """A feature of no columns, to read image shapes through _featurise."""
+    return np.empty((len(stack), 0))
+
+
+def _file_features(image, *, compute, expected_shape):
+    """Worker side of :func:`_featurise_files`: the features of one read image."""
+    _check_shape(image.shape, expected_shape, "the image")
+    return np.asarray(compute(image[None]), dtype=np.float64).reshape(-1)
+
+
+def _featurise_files(items, compute, *, mode, name, expected_shape, workers):
+    paths = [os.fspath(item) for item in items]
+    first_shape = _load_one(paths[0], 0, mode=mode, name=name).shape
+    if isinstance(expected_shape, str):
+        expected_shape = first_shape
+    result = spectral.extract_features(
+        paths, _file_features, workers=workers, progress=False, mode=mode,
+        compute=compute, expected_shape=expected_shape,
+    )
+    if result.failed:
+        path, reason = result.failed[0]
+        raise ImageReadError(
+            path, f"{reason} ({len(result.failed)} of {len(paths)} files of {name} "
+            "could not be read)"
+        )
+    if isinstance(result.features, list):
+        raise ShapeError(
+            f"the images of {name} give feature vectors of different lengths"
+        )
+    return _check_features(result.features, name=name), first_shape
 
 
 def _input_tags(tags):
@@ -243,6 +289,11 @@ class _SpectralFeatures(TransformerMixin, BaseEstimator):
 
     def _check_params(self):
         """Validate the constructor arguments; raise on a bad value."""
+
+    def _workers(self):
+        if self.workers is None:
+            return None
+        return check_positive_int(self.workers, name="workers")
 
     def _compute(self, stack):
         raise NotImplementedError
@@ -272,16 +323,8 @@ class _SpectralFeatures(TransformerMixin, BaseEstimator):
         self._check_params()
         shape = None
         if self._needs_fixed_size():
-            items = _as_items(X)
-            shape = _load_one(items[0], 0, mode=self._mode(), name="X").shape
-            for i in range(1, len(items)):
-                other = _load_one(items[i], i, mode=self._mode(), name="X").shape
-                if other != shape:
-                    raise ShapeError(
-                        f"{type(self).__name__} needs images of one size; X[0] is "
-                        f"{shape} and X[{i}] is {other}; crop the images to one size "
-                        "first (e.g. a centre crop)"
-                    )
+            _, shape = _featurise(X, _no_features, mode=self._mode(),
+                                  expected_shape="first", workers=self._workers())
         else:
             _as_items(X)
         self._finish_fit(shape)
@@ -304,9 +347,8 @@ class _SpectralFeatures(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         expected = "first" if self._needs_fixed_size() else None
-        feats, shape = _featurise(
-            X, self._compute, mode=self._mode(), expected_shape=expected
-        )
+        feats, shape = _featurise(X, self._compute, mode=self._mode(),
+                                  expected_shape=expected, workers=self._workers())
         self._finish_fit(shape if self._needs_fixed_size() else None)
         return feats
 
@@ -331,9 +373,9 @@ class _SpectralFeatures(TransformerMixin, BaseEstimator):
             When an image's size differs from the fitted one (fixed-size features).
         """
         check_is_fitted(self, "n_features_out_")
-        feats, _ = _featurise(
-            X, self._compute, mode=self._mode(), expected_shape=self.image_shape_
-        )
+        feats, _ = _featurise(X, self._compute, mode=self._mode(),
+                              expected_shape=self.image_shape_,
+                              workers=self._workers())
         return feats
 
     def get_feature_names_out(self, input_features=None):
@@ -394,6 +436,10 @@ class DurallFeatures(_SpectralFeatures):
         ``"first"`` (default) divides each profile by its first element (CelebA
         and FaceForensics++ notebooks); ``"minmax"`` maps it to [0, 1] (the
         CVPR 2020 spectral loss); ``None`` keeps raw ``20 ln |F|`` values.
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -438,9 +484,10 @@ class DurallFeatures(_SpectralFeatures):
 
     _name = "profile"
 
-    def __init__(self, *, n_bins=80, normalize="first"):
+    def __init__(self, *, n_bins=80, normalize="first", workers=None):
         self.n_bins = n_bins
         self.normalize = normalize
+        self.workers = workers
 
     def _check_params(self):
         if self.n_bins is not None:
@@ -473,6 +520,10 @@ class DurallFeatures(_SpectralFeatures):
         elif self.normalize == "minmax":
             low = profiles.min(axis=1, keepdims=True)
             span = profiles.max(axis=1, keepdims=True) - low
+            # A flat profile (constant image) would stretch rounding noise to
+            # [0, 1]: mark it as degenerate instead.
+            flat = span <= 1e-6 * np.abs(profiles).max(axis=1, keepdims=True)
+            span = np.where(flat, np.nan, span)
             with np.errstate(divide="ignore", invalid="ignore"):
                 profiles = (profiles - low) / span
         return profiles
@@ -498,6 +549,10 @@ class DCTFeatures(_SpectralFeatures):
     mode : {"gray", "rgb"}, optional
         ``"gray"`` (default) transforms the BT.601 luminance; ``"rgb"`` each colour
         channel (Frank et al.'s setting; colour input required).
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -541,8 +596,9 @@ class DCTFeatures(_SpectralFeatures):
 
     _name = "dct"
 
-    def __init__(self, *, mode="gray"):
+    def __init__(self, *, mode="gray", workers=None):
         self.mode = mode
+        self.workers = workers
 
     def _mode(self):
         return self.mode
@@ -590,6 +646,10 @@ class DecayFeatures(_SpectralFeatures):
         ``"dzanic"`` (default) reproduces the published feature (fit over 0.85-1.0
         of the corner radius, i.e. the diagonal frequencies only); ``"corrected"``
         uses :func:`spectral.decay_fit`'s corrected variant.
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -618,8 +678,9 @@ class DecayFeatures(_SpectralFeatures):
     (3, 3)
     """
 
-    def __init__(self, *, mode="dzanic"):
+    def __init__(self, *, mode="dzanic", workers=None):
         self.mode = mode
+        self.workers = workers
 
     def _check_params(self):
         check_choice(self.mode, ("dzanic", "corrected"), name="mode")
@@ -656,6 +717,10 @@ class PeakFeatures(_SpectralFeatures):
         Upsampling factors scored, default ``(2, 4, 8)``.
     size : int, optional
         Median filter size of the residual, default 5 (Wang et al.'s high-pass).
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -692,9 +757,10 @@ class PeakFeatures(_SpectralFeatures):
     ['peak_x2', 'peak_x4', 'peak_x8', 'jpeg_grid']
     """
 
-    def __init__(self, *, factors=(2, 4, 8), size=5):
+    def __init__(self, *, factors=(2, 4, 8), size=5, workers=None):
         self.factors = factors
         self.size = size
+        self.workers = workers
 
     def _factors(self):
         try:
@@ -782,8 +848,8 @@ class _SpectralDetector(ClassifierMixin, BaseEstimator):
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise ValueError(
-                f"y holds the single class {classes[0]!r}; a detector needs examples "
-                "of at least two classes (real = 0, fake = 1)"
+                f"y holds the single class {classes.tolist()[0]!r}; a detector needs "
+                "examples of at least two classes (real = 0, fake = 1)"
             )
         features = self._make_features()
         steps = [("features", features), *self._make_classifier(counts)]
@@ -880,6 +946,10 @@ class DurallDetector(_SpectralDetector):
         scikit-learn default Durall et al. used).
     random_state : int, numpy.random.RandomState or None, optional
         Seed of the liblinear solver and of the SVM.
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -921,7 +991,8 @@ class DurallDetector(_SpectralDetector):
     """
 
     def __init__(self, *, classifier="logistic", n_bins=80, normalize="first", C=1.0,
-                 random_state=None):
+                 random_state=None, workers=None):
+        self.workers = workers
         self.classifier = classifier
         self.n_bins = n_bins
         self.normalize = normalize
@@ -929,7 +1000,8 @@ class DurallDetector(_SpectralDetector):
         self.random_state = random_state
 
     def _make_features(self):
-        return DurallFeatures(n_bins=self.n_bins, normalize=self.normalize)
+        return DurallFeatures(n_bins=self.n_bins, normalize=self.normalize,
+                              workers=self.workers)
 
     def _make_classifier(self, counts):
         check_choice(self.classifier, ("logistic", "svm"), name="classifier")
@@ -968,6 +1040,10 @@ class FrankDetector(_SpectralDetector):
         scikit-learn's parametrisation is ``C = 1 / (2 * 0.01 * n_samples)``.
     mode : {"gray", "rgb"}, optional
         DCT of the luminance (default) or of each RGB channel (the paper).
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -1013,12 +1089,13 @@ class FrankDetector(_SpectralDetector):
     True
     """
 
-    def __init__(self, *, C=None, mode="gray"):
+    def __init__(self, *, C=None, mode="gray", workers=None):
+        self.workers = workers
         self.C = C
         self.mode = mode
 
     def _make_features(self):
-        return DCTFeatures(mode=self.mode)
+        return DCTFeatures(mode=self.mode, workers=self.workers)
 
     def _make_classifier(self, counts):
         if self.C is None:
@@ -1041,6 +1118,10 @@ class DzanicDetector(_SpectralDetector):
         Decay fit variant, default ``"dzanic"``.
     n_neighbors : int, optional
         Number of neighbours, default 5 (the paper).
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -1084,12 +1165,13 @@ class DzanicDetector(_SpectralDetector):
     (40, 2)
     """
 
-    def __init__(self, *, mode="dzanic", n_neighbors=5):
+    def __init__(self, *, mode="dzanic", n_neighbors=5, workers=None):
+        self.workers = workers
         self.mode = mode
         self.n_neighbors = n_neighbors
 
     def _make_features(self):
-        return DecayFeatures(mode=self.mode)
+        return DecayFeatures(mode=self.mode, workers=self.workers)
 
     def _make_classifier(self, counts):
         k = check_positive_int(self.n_neighbors, name="n_neighbors")
@@ -1117,6 +1199,10 @@ class PeakDetector(_SpectralDetector):
         Median filter size of the residual, default 5.
     C : float, optional
         Inverse regularisation strength, default 1.
+    workers : int or None, optional
+        Processes that read and featurise image files when ``X`` is a list of
+        paths (:func:`spectral.extract_features`); None (default) or 1 works in
+        this process, as do arrays.
 
     Attributes
     ----------
@@ -1147,13 +1233,15 @@ class PeakDetector(_SpectralDetector):
     True
     """
 
-    def __init__(self, *, factors=(2, 4, 8), size=5, C=1.0):
+    def __init__(self, *, factors=(2, 4, 8), size=5, C=1.0, workers=None):
+        self.workers = workers
         self.factors = factors
         self.size = size
         self.C = C
 
     def _make_features(self):
-        return PeakFeatures(factors=self.factors, size=self.size)
+        return PeakFeatures(factors=self.factors, size=self.size,
+                            workers=self.workers)
 
     def _make_classifier(self, counts):
         model = LogisticRegression(C=self.C, max_iter=1000)
