@@ -15,6 +15,11 @@ Data
     Sample, list_dataset, ImageFolderDataset, DatasetLayoutError
 Training and inference
     TrainConfig, train_detector, score_images, Scores
+Spectral detectors and feature transformers (scikit-learn)
+    DurallDetector, FrankDetector, DzanicDetector, PeakDetector, DurallFeatures,
+    DCTFeatures, DecayFeatures, PeakFeatures
+Fusion of CNN and spectral scores
+    FusionDetector
 """
 
 import importlib
@@ -23,9 +28,18 @@ import importlib
 _LAZY = {
     "AugmentConfig": ".augment",
     "CheckpointError": ".weights",
+    "DCTFeatures": ".spectral",
     "DatasetLayoutError": ".data",
+    "DecayFeatures": ".spectral",
+    "DurallDetector": ".spectral",
+    "DurallFeatures": ".spectral",
+    "DzanicDetector": ".spectral",
     "EvalTransform": ".augment",
+    "FrankDetector": ".spectral",
+    "FusionDetector": ".fusion",
     "ImageFolderDataset": ".data",
+    "PeakDetector": ".spectral",
+    "PeakFeatures": ".spectral",
     "PreprocessConfig": ".preprocess",
     "ResNetDetector": ".resnet",
     "Sample": ".data",
