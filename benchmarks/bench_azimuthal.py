@@ -7,22 +7,32 @@ radius changes. Ours is ``spectral.azimuthal_average(..., mode="durall")``, call
 once per image and once on the whole batch. **Both timings include the FFT**,
 since the public function takes images. A second table times the profile stage
 alone, from a log-magnitude spectrum computed beforehand (their sort-based
-average vs our cached-map kernel).
+average vs our cached-map kernel, parallel and serial drivers).
 
 Each figure is the median of ``--passes`` timed passes after a warm-up; the first
 call of ours in this fresh process is timed separately (Numba compilation).
 
     .venv/bin/python benchmarks/bench_azimuthal.py [--n 200] [--size 256]
+
+With the FFT included, ours is bound by ``scipy.fft.rfft2`` (about 2,300-3,500
+float32 256x256 transforms per second per core): the ratio can exceed about 25x
+per core only through a faster FFT.
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
+import numba
 import numpy as np
 import scipy.fft
 
-import spectral
-from spectral import _radial
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import spectral  # noqa: E402
+from spectral import _radial  # noqa: E402
+from spectral._kernels import radial as _kernels  # noqa: E402
 
 EPSILON = 1e-8
 
@@ -104,6 +114,12 @@ def main():
     rate_per_image = median_rate(run_ours_per_image, args.n, passes)
     rate_batch = median_rate(run_ours_batch(None), args.n, passes)
     rate_batch_w = median_rate(run_ours_batch(-1), args.n, passes)
+    # One Numba thread: shows what the thread pool gains (or loses on a busy
+    # machine, where a descheduled thread stalls every parallel region).
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    rate_batch_1 = median_rate(run_ours_batch(None), args.n, passes)
+    numba.set_num_threads(threads)
 
     # Profile stage alone: log-magnitude spectra computed beforehand.
     logmag_full = np.stack([durall_log_spectrum(im) for im in images])
@@ -116,15 +132,19 @@ def main():
         for plane in logmag_full:
             durall_average(plane)
 
-    def profile_ours():
-        _radial._add_values(logmag_half, bins)
+    def profile_ours(driver):
+        return lambda: driver(logmag_half, bins.idx_a, bins.idx_b, bins.n_bins)
 
-    profile_ours()
+    parallel = profile_ours(_kernels._bin_sums)
+    serial = profile_ours(_kernels._bin_sums_serial)
+    parallel()
+    serial()
     rate_profile_theirs = median_rate(profile_theirs, args.n, passes)
-    rate_profile_ours = median_rate(profile_ours, args.n, passes)
+    rate_profile_ours = median_rate(parallel, args.n, passes)
+    rate_profile_serial = median_rate(serial, args.n, passes)
 
     print(f"{args.n} images {args.size}x{args.size} float32, median of {passes} "
-          f"passes; max |ours - theirs| = {max_diff:.2e}")
+          f"passes, {threads} Numba threads; max |ours - theirs| = {max_diff:.2e}")
     print(f"first call (JIT compile + run): one image {first_call:.2f} s, "
           f"first batch {first_batch:.2f} s")
     print("\nwith the FFT               images/s   vs theirs")
@@ -133,12 +153,14 @@ def main():
         ("ours, per image", rate_per_image),
         ("ours, batch", rate_batch),
         ("ours, batch, workers=-1", rate_batch_w),
+        ("ours, batch, 1 thread", rate_batch_1),
     ]:
         print(f"{name:26s} {rate:9.0f}   {rate / rate_theirs:7.1f}x")
     print("\nprofile stage only         images/s   vs theirs")
     for name, rate in [
         ("theirs (argsort + cumsum)", rate_profile_theirs),
-        ("ours (cached map, kernel)", rate_profile_ours),
+        ("ours, parallel kernel", rate_profile_ours),
+        ("ours, serial kernel", rate_profile_serial),
     ]:
         print(f"{name:26s} {rate:9.0f}   {rate / rate_profile_theirs:7.1f}x")
 
