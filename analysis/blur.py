@@ -125,6 +125,19 @@ def _half_kernels(sigmas):
     return half
 
 
+def _arc_start(f):
+    """First angle of the part of the ring of radius f inside the DFT square.
+
+    For f <= 0.5 the whole quarter circle [0, pi/2] lies inside
+    [-0.5, 0.5]^2; beyond, only the arc [theta0, pi/2 - theta0] with
+    theta0 = arccos(0.5 / f) does (the diagonal corners), down to the single
+    angle pi/4 at f = sqrt(2)/2 and beyond.
+    """
+    with np.errstate(divide="ignore"):
+        ratio = np.where(f > 0.5, 0.5 / np.maximum(f, 1e-300), 1.0)
+    return np.minimum(np.arccos(np.clip(ratio, 0.0, 1.0)), np.pi / 4)
+
+
 def _mean_gaussian_sampled(f, lo, hi, power):
     if hi == lo:
         sigmas = np.array([lo])
@@ -135,22 +148,25 @@ def _mean_gaussian_sampled(f, lo, hi, power):
     coef = half.T.copy()
     coef[1:] *= 2.0
     x = np.arange(coef.shape[0], dtype=np.float64)
-    angles = (np.arange(_N_ANGLE) + 0.5) * (np.pi / 2) / _N_ANGLE
     flat = np.abs(f).ravel()
+    first = _arc_start(flat)
+    steps = (np.arange(_N_ANGLE) + 0.5) / _N_ANGLE
     out = np.empty_like(flat)
 
     # Chunks keep the (frequencies x angles x sigmas) block to a few MB.
-    step = max(1, 4096 // _N_ANGLE)
-    for start in range(0, flat.size, step):
-        part = flat[start:start + step]
-        fy = np.multiply.outer(part, np.sin(angles)).ravel()
-        fx = np.multiply.outer(part, np.cos(angles)).ravel()
+    chunk = max(1, 4096 // _N_ANGLE)
+    for start in range(0, flat.size, chunk):
+        part = flat[start:start + chunk]
+        theta0 = first[start:start + chunk, None]
+        angles = theta0 + (np.pi / 2 - 2 * theta0) * steps
+        fy = (part[:, None] * np.sin(angles)).ravel()
+        fx = (part[:, None] * np.cos(angles)).ravel()
         h = (np.cos(2.0 * np.pi * np.multiply.outer(fy, x)) @ coef) * (
             np.cos(2.0 * np.pi * np.multiply.outer(fx, x)) @ coef
         )
         if power:
             h = h * h
-        out[start:start + step] = h.reshape(part.size, -1).mean(axis=1)
+        out[start:start + chunk] = h.reshape(part.size, -1).mean(axis=1)
     return out.reshape(np.shape(f))
 
 
@@ -177,7 +193,9 @@ def blur_transfer(freqs, *, prob, sigma_range=(0.0, 3.0), kind="amplitude",
         ``"continuous"``: the ideal Gaussian, closed form. ``"sampled"``: the
         transfer of the kernel ``scipy.ndimage.gaussian_filter`` really applies
         (sampled at integer taps, truncated at 4 sigma, applied separably along
-        both axes), averaged over orientations and over sigma numerically.
+        both axes), averaged over sigma and over the orientations at which the
+        radius occurs in the DFT square (beyond 0.5 cycles/px only the diagonal
+        arcs of the corners).
 
     Returns
     -------
@@ -579,10 +597,10 @@ def high_frequency_share(profile, freqs, *, cutoff=0.25, weighting="ring"):
     cutoff : float, optional
         Frequencies at or above the cut-off count as high.
     weighting : {"ring", "none"}, optional
-        ``"ring"``: each bin's mean power is multiplied by its ring's circumference
-        ``2 pi f`` (the number of DFT bins on it, up to a constant), so the shares
-        are shares of energy in the plane (Parseval). ``"none"``: plain sums of the
-        profile.
+        ``"ring"``: each bin's mean power is multiplied by the length of its
+        ring inside the DFT square ``[-0.5, 0.5]^2`` (proportional to the number
+        of DFT bins on it), so the shares are shares of energy in the plane
+        (Parseval). ``"none"``: plain sums of the profile.
 
     Returns
     -------
@@ -599,11 +617,11 @@ def high_frequency_share(profile, freqs, *, cutoff=0.25, weighting="ring"):
 
     Notes
     -----
-    For an azimuthal average computed over full rings (the inscribed circle) the
-    ring weighting makes the share the fraction of the image's AC energy above
-    ``cutoff``. Beyond f = 0.5 only the corners of the spectrum contribute and the
-    circumference overstates their count; restrict ``freqs`` to at most 0.5 for an
-    exact energy share.
+    The ring length is ``2 pi f`` up to f = 0.5 and ``f (2 pi - 8 arccos(0.5 /
+    f))`` beyond, where only the corners of the square remain (zero at the
+    corner, f = sqrt(2)/2). With it, for an azimuthal average of mean power per
+    ring over the whole spectrum, the share is the fraction of the image's
+    energy above ``cutoff``, up to the binning of the rings.
 
     Examples
     --------
@@ -633,7 +651,8 @@ def high_frequency_share(profile, freqs, *, cutoff=0.25, weighting="ring"):
 
     energy = np.where(np.isfinite(p), p, 0.0)
     if weighting == "ring":
-        energy = energy * (2.0 * np.pi * np.abs(f))
+        r = np.abs(f)
+        energy = energy * (r * (2.0 * np.pi - 8.0 * _arc_start(r)))
     high = energy[..., f >= cutoff].sum(axis=-1)
     total = energy.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -78,7 +78,9 @@ def test_sampled_model_matches_gaussian_filter_on_white_noise(kind):
 
     # Along an axis the 2-D transfer is the 1-D kernel's: compare ring averages of
     # the measurement with the orientation-averaged model on thin rings.
-    for r0 in (0.05, 0.12, 0.2, 0.3, 0.4, 0.48):
+    # Beyond 0.5 the rings exist only in the corners: the model averages over
+    # those arcs only.
+    for r0 in (0.05, 0.12, 0.2, 0.3, 0.4, 0.48, 0.55, 0.62, 0.68):
         ring = np.abs(radius - r0) < 0.6 / n
         model = blur_transfer(radius[ring], prob=1.0, kind=kind, model="sampled")
         # Model and measurement differ by the sigma quadrature (120 vs 600 nodes)
@@ -253,18 +255,24 @@ def test_evidence_removed_rows_and_kinds():
 
 
 def test_high_frequency_share_is_parseval_energy_share():
-    # A 2-D white spectrum has a flat azimuthal profile: inside the inscribed
-    # circle the ring-weighted share above c is (0.5^2 - c^2) / 0.5^2.
-    freqs = (np.arange(200) + 0.5) / 400
-    share = high_frequency_share(np.ones(200), freqs, cutoff=0.25)
-    assert share == pytest.approx((0.25 - 0.0625) / 0.25, abs=0.005)
-    two = high_frequency_share(np.ones((3, 200)), freqs, cutoff=0.25)
+    # A 2-D white spectrum has a flat azimuthal profile. Over the whole square
+    # (area 1) the energy above c is the area outside the disk of radius c.
+    freqs = (np.arange(2000) + 0.5) / 2000 * np.sqrt(0.5)
+    for c in (0.1, 0.25, 0.45):
+        share = high_frequency_share(np.ones(2000), freqs, cutoff=c)
+        assert share == pytest.approx(1 - np.pi * c**2, abs=0.002)
+    # Above 0.5 only the corners are left: their area, counted on a fine grid.
+    share = high_frequency_share(np.ones(2000), freqs, cutoff=0.6)
+    g = (np.arange(1000) + 0.5) / 1000 - 0.5
+    corner = np.mean(np.hypot(*np.meshgrid(g, g)) >= 0.6)
+    assert share == pytest.approx(corner, abs=0.002)
+    two = high_frequency_share(np.ones((3, 2000)), freqs, cutoff=0.25)
     assert two.shape == (3,)
-    assert np.isnan(high_frequency_share(np.zeros(200), freqs))
+    assert np.isnan(high_frequency_share(np.zeros(2000), freqs))
     with pytest.raises(ValueError, match="dB"):
-        high_frequency_share(-np.ones(200), freqs)
+        high_frequency_share(-np.ones(2000), freqs)
     with pytest.raises(ValueError, match="weighting"):
-        high_frequency_share(np.ones(200), freqs, weighting="area")
+        high_frequency_share(np.ones(2000), freqs, weighting="area")
 
 
 def test_blur_study_ranks_the_high_frequency_generator_first():
