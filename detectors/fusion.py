@@ -423,8 +423,9 @@ class FusionDetector(ClassifierMixin, BaseEstimator):
         report["fusion_ok"] = bool(fusion_ap >= best_ap - tolerance)
         if not report["fusion_ok"]:
             warn(
-                f"the fusion's held-out AP ({fusion_ap:.4f}) is below the {best} "
-                f"part's ({best_ap:.4f}) by more than tolerance={tolerance!r}; use "
+                f"the fusion's held-out AP ({fusion_ap:.4f}) is "
+                f"{best_ap - fusion_ap:.2g} below the {best} part's ({best_ap:.4f}), "
+                f"more than tolerance={tolerance!r}; use "
                 f"the {best} scores alone, or refit the fusion on a larger "
                 "validation split closer to the test data",
                 UserWarning,

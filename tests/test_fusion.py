@@ -10,7 +10,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import estimator_checks
 
 from detectors.fusion import FusionDetector
-from detectors.spectral import FrankDetector
+from detectors.spectral import DurallDetector, FrankDetector
 
 
 def _evidence(rng, n, *, cnn_shift, spectral_shift):
@@ -82,6 +82,15 @@ def test_fusion_with_a_spectral_detector_on_images():
     assert isinstance(fusion.spectral_, FrankDetector)
 
 
+def test_default_spectral_part_is_durall():
+    rng = np.random.default_rng(10)
+    X, y, cnn = _checker_images(rng, 60)
+    fusion = FusionDetector(cv=3, random_state=0).fit(X, y, cnn_logits=cnn)
+    assert isinstance(fusion.spectral_, DurallDetector)
+    assert fusion.spectral is None
+    assert fusion.predict(X, cnn_logits=cnn).shape == (60,)
+
+
 def test_noise_part_does_not_hurt():
     rng = np.random.default_rng(2)
     y_val, cnn_val, x_val = _evidence(rng, 600, cnn_shift=1.0, spectral_shift=0.0)
@@ -107,7 +116,7 @@ def test_warns_when_fusion_loses_to_a_part():
     # On the test data the spectral evidence is reversed (a shift between the
     # validation and the test generators): the fusion, which trusts it, falls
     # below the CNN alone and must say so.
-    with pytest.warns(UserWarning, match="below the cnn part") as record:
+    with pytest.warns(UserWarning, match=r"below the cnn part's \(0\.9") as record:
         report = fusion.evaluate_parts(-x_test, y_test, cnn_logits=cnn_test)
     assert report["fusion_ok"] is False
     assert report["best_part"] == "cnn"
