@@ -2,14 +2,14 @@
 
 Each detector of the literature is a feature transformer followed by a classifier:
 
-=================  ==================  ============================================
-detector           features            classifier
-=================  ==================  ============================================
-``DurallDetector``  ``DurallFeatures``  logistic regression (liblinear) or linear SVM
-``FrankDetector``   ``DCTFeatures``     standardised coefficients, L2 logistic model
-``DzanicDetector``  ``DecayFeatures``   standardised features, 5 nearest neighbours
-``PeakDetector``    ``PeakFeatures``    standardised features, logistic regression
-=================  ==================  ============================================
+==================  ==================  ==========================================
+detector            features            classifier
+==================  ==================  ==========================================
+``DurallDetector``  ``DurallFeatures``  logistic regression (liblinear), linear SVM
+``FrankDetector``   ``DCTFeatures``     standardised, L2 logistic regression
+``DzanicDetector``  ``DecayFeatures``   standardised, 5 nearest neighbours
+``PeakDetector``    ``PeakFeatures``    standardised, logistic regression
+==================  ==================  ==========================================
 
 The transformers are usable on their own in a :class:`sklearn.pipeline.Pipeline`.
 
