@@ -89,7 +89,8 @@ def read_image(path, *, mode="rgb"):
     - 16-bit grey (``I;16``, ``I;16B``, 16-bit PNG and TIFF): value / 65535,
       computed in float32, so every one of the 65536 levels stays distinct.
       16-bit colour PNGs keep their 16 bits too (Pillow would reduce them to 8;
-      they are decoded by libspng or, without it, by a built-in decoder).
+      they are decoded by libspng or, without it, by a built-in decoder whose
+      Numba kernel compiles on its first use, in about half a second).
     - 32-bit integer (``I``): taken as 16-bit data, value / 65535; values
       outside 0..65535 raise ``ImageReadError`` since they have no defined
       scale. 32-bit float (``F``): values are returned as stored, neither
