@@ -427,9 +427,12 @@ def explain(results, *, focus="san"):
                 ), "verdict": None})
 
             parts = [f"{g} {_pct(removed[g])}" for g in ranked]
+            none = [g for g in removed if g not in ranked]
+            tail = (f" No band separates the fakes of {', '.join(none)} from "
+                    "their reals beyond chance." if none else "")
             paras.append({"text": (
                 f"Share of discriminative power removed at p = {p_hi:g}, largest "
-                f"first: {', '.join(parts)}."
+                f"first: {', '.join(parts)}.{tail}"
             ), "verdict": None})
 
     if ap:
@@ -619,20 +622,24 @@ def _blur_table_html(results):
     keys = [_prob_key(p) for p in study.get("probs", [])]
     ap = _ap_lookup(results)
     ap_keys = sorted({k for s in ap.values() for k in s}, key=float)
-    header = (["generator", "peak band (c/px)", "centroid (c/px)"]
+    header = (["generator", "best band AUC", "peak band (c/px)", "centroid (c/px)"]
               + [f"removed p={k}" for k in keys]
               + [f"HF share real (>{study.get('cutoff', 0.25):g})", "HF share fake"]
               + [f"AP p={k}" for k in ap_keys])
     rows = []
     for g, d in gens.items():
-        rows.append([g, d.get("peak_frequency"), d.get("centroid")]
+        rows.append([g, d.get("peak_separability"), d.get("peak_frequency"),
+                     d.get("centroid")]
                     + [d["removed"].get(k) for k in keys]
                     + [d.get("hf_share_real"), d.get("hf_share_fake")]
                     + [ap.get(g, {}).get(k, (None,))[0] for k in ap_keys])
-    note = ('<p class="note">removed = share of the band-separability weight the '
-            f"augmentation removes ({study.get('kind', 'power')} transfer, "
-            f"{study.get('model', 'sampled')} Gaussian model); HF share = share of "
-            "residual energy above the cut-off.</p>")
+    note = ('<p class="note">best band AUC = max(AUC, 1 - AUC) of the most '
+            "separating radial band of the residual power; removed = share of the "
+            "bands' separability weight (above chance) that the augmentation "
+            f"removes ({study.get('kind', 'power')} transfer, "
+            f"{study.get('model', 'sampled')} Gaussian model), empty when no band "
+            "beats chance; HF share = share of residual energy above the "
+            "cut-off.</p>")
     return note + _table("blur_table", header, rows)
 
 
@@ -762,7 +769,8 @@ def _blur_rows(results):
     study = results.get("blur_study") or {}
     rows = []
     for g, d in (study.get("generators") or {}).items():
-        row = {"generator": g, "peak_frequency": d.get("peak_frequency"),
+        row = {"generator": g, "peak_separability": d.get("peak_separability"),
+               "peak_frequency": d.get("peak_frequency"),
                "centroid": d.get("centroid"), "hf_share_real": d.get("hf_share_real"),
                "hf_share_fake": d.get("hf_share_fake")}
         for k, v in d.get("removed", {}).items():

@@ -144,6 +144,7 @@ def test_band_auc_equals_sklearn():
     np.testing.assert_allclose(res.separability, np.maximum(res.auc, 1 - res.auc))
     assert res.weights.sum() == pytest.approx(1.0)
     assert np.all(res.weights >= 0)
+    assert res.peak_separability == pytest.approx(np.max(res.separability))
     # A band where fakes have less power is as useful as one where they have more.
     assert res.auc[0] < 0.5 < res.auc[-1]
     assert res.n_real == 23 and res.n_fake == 31
@@ -168,16 +169,38 @@ def test_chance_margin_keeps_noise_bands_out_of_the_weights():
     freqs = np.linspace(0.01, 0.5, 50)
     real, fake = rng.normal(size=(60, 50)), rng.normal(size=(60, 50))
     fake[:, 45:] += 2.0
-    with_margin = band_discrimination(real, fake, freqs)
+    with_margin = band_discrimination(real, fake, freqs, chance_sd=2)
     no_margin = band_discrimination(real, fake, freqs, chance_sd=0)
+    bonferroni = band_discrimination(real, fake, freqs)
+    s0 = np.sqrt(121 / (12 * 3600))
     assert no_margin.chance == 0.5
-    assert with_margin.chance == pytest.approx(0.5 + 2 * np.sqrt(121 / (12 * 3600)))
+    assert with_margin.chance == pytest.approx(0.5 + 2 * s0)
+    # Two-sided 5 % over 50 bands: the normal quantile at 0.0005 is 3.29.
+    assert bonferroni.chance == pytest.approx(0.5 + 3.2905 * s0, abs=1e-4)
     # Pure-noise bands carry half the weight without the margin (0.50 here); with
-    # it, only the few that pass 2 sd by chance keep a little (0.09 here).
+    # 2 sd only the few that pass by chance keep a little (0.09 here); with the
+    # Bonferroni margin none do.
     assert no_margin.weights[:45].sum() > 0.3
     assert with_margin.weights[:45].sum() < no_margin.weights[:45].sum() / 4
-    with pytest.raises(ValueError, match="chance_sd"):
-        band_discrimination(real, fake, freqs, chance_sd=-1)
+    assert bonferroni.weights[:45].sum() == 0
+    assert bonferroni.weights[45:].sum() == pytest.approx(1.0)
+    for bad in (-1, "holm", np.nan):
+        with pytest.raises(ValueError, match="chance_sd"):
+            band_discrimination(real, fake, freqs, chance_sd=bad)
+
+
+def test_bonferroni_margin_gives_no_weight_to_identical_sets():
+    # Both classes drawn from one distribution: in 40 of 40 repeats at most a
+    # rare one may pass (family-wise 5 %); at 2 sd nearly every repeat does.
+    rng = np.random.default_rng(12)
+    freqs = np.linspace(0.01, 0.7, 90)
+    passed_bonf = passed_2sd = 0
+    for _ in range(40):
+        real, fake = rng.normal(size=(30, 90)), rng.normal(size=(30, 90))
+        passed_bonf += band_discrimination(real, fake, freqs).weights.sum() > 0
+        passed_2sd += band_discrimination(real, fake, freqs,
+                                          chance_sd=2).weights.sum() > 0
+    assert passed_bonf <= 6 and passed_2sd >= 35
 
 
 def test_band_without_difference_has_zero_weight_and_nan_share():

@@ -223,14 +223,15 @@ def test_blur_table_matches_json_and_csv(report_dir):
     res = load_results(folder)
     gens = res["blur_study"]["generators"]
     head, *rows = parser.tables["blur_table"]
-    assert head[3:5] == ["removed p=0.1", "removed p=0.5"]
+    assert head[4:6] == ["removed p=0.1", "removed p=0.5"]
     with open(os.path.join(folder, "blur_study.csv"), encoding="utf-8") as fh:
         csv_rows = {r["generator"]: r for r in csv.DictReader(fh)}
     for row in rows:
         d = gens[row[0]]
-        assert row[1] == _fmt(d["peak_frequency"])
-        assert row[3] == _fmt(d["removed"]["0.1"])
-        assert row[4] == _fmt(d["removed"]["0.5"])
+        assert row[1] == _fmt(d["peak_separability"])
+        assert row[2] == _fmt(d["peak_frequency"])
+        assert row[4] == _fmt(d["removed"]["0.1"])
+        assert row[5] == _fmt(d["removed"]["0.5"])
         assert float(csv_rows[row[0]]["removed_p0.5"]) == d["removed"]["0.5"]
         # The AP columns come from ap_vs_prob.
         ap = res["ap_vs_prob"][row[0]]
