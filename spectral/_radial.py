@@ -17,12 +17,7 @@ import scipy.optimize
 
 from ._color import to_gray
 from ._errors import ShapeError
-from ._kernels.radial import (
-    _bin_power_sums,
-    _bin_power_sums_serial,
-    _bin_sums,
-    _bin_sums_serial,
-)
+from ._kernels.radial import _bin_sums, _bin_sums_serial
 from ._validate import as_image_stack, check_choice, check_positive_int
 
 __all__ = [
@@ -56,12 +51,16 @@ DZANIC_B0 = -2.0
 #: Band of the corrected decay fit, cycles per pixel (inside the inscribed circle).
 DECAY_BAND = (0.25, 0.5)
 
-#: Planes transformed at once: 512 Ki complex values (4 MiB in single
-#: precision, 16 planes of 256x256) stay in cache between the FFT, the
-#: logarithm and the kernel, and bound the memory of a large batch.
+#: Half-plane values per FFT chunk: 512 Ki complex values (4 MiB in single
+#: precision, 16 planes of 256x256) stay in cache between the FFT and the
+#: logarithm.
 _CHUNK_ELEMENTS = 1 << 19
 
-#: Below this many planes the kernels run serially.
+#: Half-plane values per kernel call (32 MiB in single precision): bounds the
+#: memory of a large batch and the number of parallel regions.
+_BLOCK_ELEMENTS = 1 << 23
+
+#: Below this many planes the kernel runs serially.
 _PARALLEL_MIN_PLANES = 8
 
 
@@ -185,12 +184,12 @@ def azimuthal_average(image, *, mode="corrected", channel_axis=None,
 
     if mode == "durall":
         bins = _durall_bins(shape)
-        sums = _sum_log_magnitude(stack, bins, workers=workers)
+        sums = _binned(stack, bins, _log_magnitude, workers=workers)
         profile = 20.0 * sums / bins.counts
     else:
         width = _bin_width(bin_width, shape)
         bins = _corrected_bins(shape, bool(inscribed), width)
-        sums = _sum_power(stack, bins, workers=workers)
+        sums = _binned(stack, bins, _power, workers=workers)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_power = sums / (bins.counts * float(shape[0] * shape[1]))
         profile = 10.0 * np.log10(np.maximum(mean_power, POWER_FLOOR))
@@ -517,14 +516,14 @@ def decay_fit(image, *, mode="dzanic", channel_axis=None, workers=None):
 
     if mode == "dzanic":
         bins, centres = _dzanic_bins(shape)
-        sums = _sum_magnitude(stack, bins, workers=workers)
+        sums = _binned(stack, bins, _magnitude, workers=workers)
         with np.errstate(invalid="ignore", divide="ignore"):
             means = sums / bins.counts
         features = _dzanic_features(means, centres)
     else:
         width = 1.0 / max(shape)
         bins = _corrected_bins(shape, True, width)
-        sums = _sum_power(stack, bins, workers=workers)
+        sums = _binned(stack, bins, _power, workers=workers)
         amplitude = np.sqrt(sums / (bins.counts * float(shape[0] * shape[1])))
         freqs = np.arange(bins.n_bins) * width
         features = _loglog_features(amplitude, freqs)
@@ -575,7 +574,7 @@ def _energy(planes, bins, lead, n_channels, workers):
     n_images = planes.shape[0]
     height, width = planes.shape[2:]
     flat = planes.reshape(-1, height, width)
-    sums = _sum_power(flat, bins, workers=workers, norm="ortho")
+    sums = _binned(flat, bins, _power, workers=workers, norm="ortho")
     energy = sums.reshape(n_images, n_channels, -1).mean(axis=1) / (height * width)
     return energy.reshape(*lead, -1).astype(planes.dtype, copy=False)
 
@@ -701,50 +700,51 @@ def _dzanic_bins(shape):
 # -- spectra into bins ------------------------------------------------------
 
 
-def _chunks(stack):
+def _binned(stack, bins, values_of, *, workers, norm="backward"):
+    """Per-plane bin sums ``(M, n_bins)`` of ``values_of(spectrum, out)``.
+
+    The FFT and ``values_of`` run on chunks small enough to stay in cache; their
+    values go into a block buffer, which one kernel call (one parallel region)
+    adds up, so a busy machine pays for few thread-pool wake-ups.
+    """
+    n_planes = stack.shape[0]
     height, width = stack.shape[1:]
-    step = max(1, _CHUNK_ELEMENTS // (height * (width // 2 + 1)))
-    for start in range(0, stack.shape[0], step):
-        yield start, stack[start:start + step]
-
-
-def _sum_power(stack, bins, *, workers, norm="backward"):
-    out = np.empty((stack.shape[0], bins.n_bins))
-    for start, chunk in _chunks(stack):
-        spectrum = scipy.fft.rfft2(chunk, norm=norm, workers=workers)
-        driver = (_bin_power_sums if len(chunk) >= _PARALLEL_MIN_PLANES
-                  else _bin_power_sums_serial)
-        out[start:start + len(chunk)] = driver(
-            spectrum, bins.idx_a, bins.idx_b, bins.n_bins
+    plane = height * (width // 2 + 1)
+    step = max(1, _CHUNK_ELEMENTS // plane)
+    block = max(step, _BLOCK_ELEMENTS // plane)
+    values = np.empty((min(n_planes, block), height, width // 2 + 1),
+                      dtype=stack.dtype)
+    out = np.empty((n_planes, bins.n_bins))
+    for first in range(0, n_planes, block):
+        planes = stack[first:first + block]
+        for lo in range(0, len(planes), step):
+            spectrum = scipy.fft.rfft2(planes[lo:lo + step], norm=norm,
+                                       workers=workers)
+            values_of(spectrum, values[lo:lo + len(spectrum)])
+        used = values[:len(planes)]
+        driver = _bin_sums if len(used) >= _PARALLEL_MIN_PLANES else _bin_sums_serial
+        out[first:first + len(planes)] = driver(
+            used, bins.idx_a, bins.idx_b, bins.n_bins
         )
     return out
 
 
-def _add_values(values, bins):
-    driver = _bin_sums if len(values) >= _PARALLEL_MIN_PLANES else _bin_sums_serial
-    return driver(values, bins.idx_a, bins.idx_b, bins.n_bins)
+def _power(spectrum, out):
+    np.abs(spectrum, out=out)
+    np.square(out, out=out)
 
 
-def _sum_magnitude(stack, bins, *, workers):
-    out = np.empty((stack.shape[0], bins.n_bins))
-    for start, chunk in _chunks(stack):
-        magnitude = np.abs(scipy.fft.rfft2(chunk, workers=workers))
-        out[start:start + len(chunk)] = _add_values(magnitude, bins)
-    return out
+def _magnitude(spectrum, out):
+    np.abs(spectrum, out=out)
 
 
-def _sum_log_magnitude(stack, bins, *, workers):
-    out = np.empty((stack.shape[0], bins.n_bins))
-    for start, chunk in _chunks(stack):
-        spectrum = scipy.fft.rfft2(chunk, workers=workers)
-        # Their epsilon goes on the complex value: |F + eps|, not |F| + eps. The
-        # mirror -k holds conj(F), and |conj(F) + eps| = |F + eps|.
-        spectrum.real += DURALL_EPS
-        magnitude = np.abs(spectrum)
-        # NumPy's vectorised log is faster than a scalar log inside the kernel.
-        np.log(magnitude, out=magnitude)
-        out[start:start + len(chunk)] = _add_values(magnitude, bins)
-    return out
+def _log_magnitude(spectrum, out):
+    # Their epsilon goes on the complex value: |F + eps|, not |F| + eps. The
+    # mirror -k holds conj(F), and |conj(F) + eps| = |F + eps|.
+    spectrum.real += DURALL_EPS
+    np.abs(spectrum, out=out)
+    # NumPy's vectorised log is faster than a scalar log inside the kernel.
+    np.log(out, out=out)
 
 
 # -- decay features ---------------------------------------------------------

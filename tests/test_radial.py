@@ -144,6 +144,22 @@ def test_batch_equals_per_image(mode):
 
 
 @pytest.mark.parametrize("mode", ["durall", "corrected"])
+def test_chunks_and_blocks_do_not_change_the_result(mode, monkeypatch):
+    from spectral import _radial
+
+    rng = np.random.default_rng(22)
+    images = rng.random((11, 20, 18)).astype(np.float32)
+    whole = spectral.azimuthal_average(images, mode=mode)
+    plane = 20 * (18 // 2 + 1)
+    # FFT chunks of 2 planes, kernel blocks of 5 (the last block holds 1).
+    monkeypatch.setattr(_radial, "_CHUNK_ELEMENTS", 2 * plane)
+    monkeypatch.setattr(_radial, "_BLOCK_ELEMENTS", 5 * plane)
+    monkeypatch.setattr(_radial, "_PARALLEL_MIN_PLANES", 2)
+    chunked = spectral.azimuthal_average(images, mode=mode)
+    np.testing.assert_allclose(chunked, whole, **tol(np.float32))
+
+
+@pytest.mark.parametrize("mode", ["durall", "corrected"])
 def test_colour_is_converted_to_grey(mode):
     rng = np.random.default_rng(8)
     rgb = rng.random((2, 24, 20, 3))
