@@ -148,8 +148,10 @@ def azimuthal_average(image, *, mode="corrected", channel_axis=None,
     with Hermitian weights in a Numba kernel, with a bin map cached per image
     shape; sums are float64. Batches of 8 images or more use a parallel driver
     (threads over the images). First-call JIT compile, measured on the 2-vCPU
-    reference machine: 0.6-1.8 s for the serial driver per input dtype
-    (float32, float64) and mode, 2.7 s for the parallel one (first batch).
+    reference machine (busy): about 2 s for the first call (Numba start-up and
+    the serial kernel), 0.8 s for a second input dtype, 3 s for the parallel
+    driver on the first batch. The kernels are shared by every function of
+    this module and compiled once per dtype (float32, float64) per process.
 
     References
     ----------
@@ -309,8 +311,8 @@ def radial_energy(image, *, channel_axis=None, bin_width=1 / 256, normalize=True
     :math:`\mathrm{rint}(r / w)`; value = sum of :math:`P` over the bin. By
     Parseval the bins add up to the mean square of :math:`x` over pixels and
     channels: 1 when normalised, unless the image is constant (zero RMS), whose
-    energy is all zero. The first call compiles a Numba kernel (0.6-1.8 s per
-    dtype; 2.7 s more for the parallel driver, used from 8 planes on).
+    energy is all zero. The first call compiles the Numba kernel (JIT costs as
+    in :func:`azimuthal_average`, whose kernel this shares).
 
     References
     ----------
@@ -384,8 +386,7 @@ def angular_energy(image, *, channel_axis=None, sectors=16, r_min=0.1,
     Power :math:`P` as in :func:`radial_energy`; sector
     :math:`\mathrm{rint}(S \, \mathrm{atan2}(f_y, f_x) / \pi) \bmod S`; value =
     sum of :math:`P` over the sector for :math:`r > r_{min}`. The first call
-    compiles a Numba kernel (0.6-1.8 s per dtype; 2.7 s more for the parallel
-    driver, used from 8 planes on).
+    compiles the Numba kernel (JIT costs as in :func:`azimuthal_average`).
 
     References
     ----------
