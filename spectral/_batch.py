@@ -41,7 +41,7 @@ _CHUNKS_PER_WORKER = 8
 _MAX_CHUNK = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BatchResult:
     """Features of a batch of image files.
 
@@ -103,7 +103,7 @@ class BatchResult:
         return path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MeanSpectrumResult:
     """Mean spectrum of a batch of image files.
 
