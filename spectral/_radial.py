@@ -51,14 +51,15 @@ DZANIC_B0 = -2.0
 #: Band of the corrected decay fit, cycles per pixel (inside the inscribed circle).
 DECAY_BAND = (0.25, 0.5)
 
-#: Half-plane values per FFT chunk: 512 Ki complex values (4 MiB in single
-#: precision, 16 planes of 256x256) stay in cache between the FFT and the
-#: logarithm.
-_CHUNK_ELEMENTS = 1 << 19
+#: Half-plane values per FFT chunk: 256 Ki complex values (2 MiB in single
+#: precision, 8 planes of 256x256) stay in a core's cache between the FFT and
+#: the logarithm.
+_CHUNK_ELEMENTS = 1 << 18
 
-#: Half-plane values per kernel call (32 MiB in single precision): bounds the
-#: memory of a large batch and the number of parallel regions.
-_BLOCK_ELEMENTS = 1 << 23
+#: Half-plane values per kernel call: 2 Mi (8 MiB in single precision, 64 planes
+#: of 256x256) stay in the shared cache until the kernel reads them, and bound
+#: the memory of a large batch.
+_BLOCK_ELEMENTS = 1 << 21
 
 #: Below this many planes the kernel runs serially.
 _PARALLEL_MIN_PLANES = 8
