@@ -112,12 +112,13 @@ class _Stages:
         self.times = {}
         self._name, self._start = None, None
 
-    def start(self, name):
+    def start(self, key, message):
         self.stop()
         self.done += 1
-        self._name, self._start = name, time.perf_counter()
+        self._name, self._start = key, time.perf_counter()
         if self.progress:
-            print(f"[{self.done}/{self.total}] {name}", file=sys.stderr, flush=True)
+            print(f"[{self.done}/{self.total}] {message}", file=sys.stderr,
+                  flush=True)
 
     def stop(self):
         if self._name is not None:
@@ -340,18 +341,20 @@ def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
     metrics_dir = os.path.join(out_dir, "metrics")
     os.makedirs(metrics_dir, exist_ok=True)
 
-    stages.start("zoo: building the simulated generator sets (reused if present)")
+    stages.start("zoo", "zoo: building the simulated generator sets "
+                 "(reused if present)")
     train_root, test_root = _build_zoo(os.path.join(out_dir, "zoo"), settings, seed,
                                        progress)
     train = list_dataset(train_root, split="train", generators=["progan"])
     val = list_dataset(train_root, split="val", generators=["progan"])
     test = list_dataset(test_root)
 
-    stages.start("spectra: residual spectra, fingerprints, profiles, peaks")
+    stages.start("spectra", "spectra: residual spectra, fingerprints, "
+                 "profiles, peaks")
     comparison = compare_generators(test_root, progress=progress)
     comparison.save(os.path.join(out_dir, "spectra"))
 
-    stages.start(f"CNN: training {len(probs) * len(seeds)} detectors "
+    stages.start("cnn", f"CNN: training {len(probs) * len(seeds)} detectors "
                  f"(p = {', '.join(f'{p:g}' for p in probs)}; seeds {list(seeds)})")
     eval_cfg = PreprocessConfig(crop=None)
     evaluation, cnn_scores, models = [], {}, {}
@@ -370,7 +373,8 @@ def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
                                         setting=f"cnn p={p:g}", family="cnn",
                                         prob=p, seed=s)
 
-    stages.start("spectral detectors and fusion (fitted on the ProGAN-like splits)")
+    stages.start("spectral", "spectral detectors and fusion (fitted on the "
+                 "ProGAN-like splits)")
     best_name, best_det, val_aps = _fit_spectral(settings, train, val, progress)
     x_test = [t.path for t in test]
     spec_proba = best_det.predict_proba(x_test)[:, 1]
@@ -389,13 +393,14 @@ def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
     evaluation += _evaluate(fused, test, fusion_name, metrics_dir,
                             setting=fusion_name, family="fusion")
 
-    stages.start("blur study: band discrimination, removed evidence, AP against p")
+    stages.start("blur", "blur study: band discrimination, removed "
+                 "evidence, AP against p")
     profiles, freqs = comparison.band_profiles()
     study_probs = tuple(p for p in probs if p > 0) or (0.1, 0.5)
     study = blur_study(profiles, freqs, probs=study_probs)
     cnn_rows = [r for r in evaluation if r["family"] == "cnn"]
 
-    stages.start("figures")
+    stages.start("figures", "figures")
     results = {
         "summary": {
             "mode": "simulated zoo" + (" (quick)" if quick else ""),
@@ -431,10 +436,10 @@ def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
                                   main_setting=f"cnn p={p_fuse:g}"))
     results["figures"] = figures
 
-    stages.start("report")
+    stages.start("report", "report")
     stages.stop()
     results["summary"]["stage seconds"] = ", ".join(
-        f"{k.split(':')[0]} {v:.0f}" for k, v in stages.times.items())
+        f"{k} {v:.0f}" for k, v in stages.times.items())
     seconds = time.perf_counter() - t0
     results["summary"]["total seconds"] = round(seconds, 1)
     report = write_report(out_dir, results,
@@ -469,13 +474,13 @@ def _run_on_data(out_dir, data, weights, quick, progress, max_images, t0):
     if quick and max_images is None:
         max_images = 8
 
-    stages.start(f"spectra of {os.fspath(data)}")
+    stages.start("spectra", f"spectra of {os.fspath(data)}")
     comparison = compare_generators(data, max_images=max_images, progress=progress)
     comparison.save(os.path.join(out_dir, "spectra"))
 
     evaluation, galleries = [], None
     if weights is not None:
-        stages.start(f"scoring with {os.fspath(weights)}")
+        stages.start("scoring", f"scoring with {os.fspath(weights)}")
         model = load_checkpoint(weights)
         samples = list_dataset(data)
         if max_images:
@@ -488,11 +493,12 @@ def _run_on_data(out_dir, data, weights, quick, progress, max_images, t0):
                                family="cnn")
         galleries = _galleries(samples, proba, name)
 
-    stages.start("blur study: band discrimination and removed evidence")
+    stages.start("blur", "blur study: band discrimination and removed "
+                     "evidence")
     profiles, freqs = comparison.band_profiles()
     study = blur_study(profiles, freqs, probs=(0.1, 0.5))
 
-    stages.start("figures and report")
+    stages.start("report", "figures and report")
     results = {
         "summary": {
             "mode": "data set",

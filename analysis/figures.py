@@ -260,7 +260,9 @@ def plot_ap_bars(ap, *, spread=None, ax=None):
     ax.set_xticks(x, names, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("average precision")
-    ax.legend(fontsize=8, loc="lower left", ncols=len(settings))
+    # Outside the axes, to the right: setting names can be long.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     return bars
 
 
@@ -571,7 +573,7 @@ def report_figures(results, out_dir, *, figure_dir="figures", main_setting=None)
                      for g, rows in gens.items()}
             spread[s] = {g: float(np.std([r["ap"] for r in rows], ddof=1))
                          if len(rows) > 1 else 0.0 for g, rows in gens.items()}
-        fig, ax = plt.subplots(figsize=(_WIDE, 3.0), layout="constrained")
+        fig, ax = plt.subplots(figsize=(_WIDE, 3.2), layout="constrained")
         plot_ap_bars(ap, spread=spread, ax=ax)
         ax.set_title("Average precision per generator and detector", fontsize=9)
         _save("ap_bars", fig, "Average precision per generator for every detector "
