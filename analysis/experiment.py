@@ -170,7 +170,7 @@ def _evaluate(scores, samples, name, metrics_dir, **row):
     return _metric_rows(table, detector=name, **row)
 
 
-def _build_zoo(zoo_dir, settings, seed, progress):
+def _build_zoo(zoo_dir, settings, seed, progress, families):
     from analysis.zoo import FAMILIES, build_zoo
 
     train_root = os.path.join(zoo_dir, "progan_train")
@@ -178,7 +178,7 @@ def _build_zoo(zoo_dir, settings, seed, progress):
     build_zoo(train_root, families=["progan"], size=settings.size,
               n_per_split={"train": settings.n_train, "val": settings.n_val},
               seed=seed, progress=progress)
-    build_zoo(test_root, families=list(FAMILIES), size=settings.size,
+    build_zoo(test_root, families=list(families or FAMILIES), size=settings.size,
               n_per_split={"test": settings.n_test}, seed=seed, progress=progress)
     return train_root, os.path.join(test_root, "test")
 
@@ -252,12 +252,12 @@ def _galleries(samples, probs, detector):
              if np.isfinite(p)]
     return {"detector": detector,
             "misclassified": gallery_items(preds, per_generator=8),
-            "sorted": gallery_items(preds, mode="sorted", max_items=32)}
+            "sorted": gallery_items(preds, mode="sorted", max_items=20)}
 
 
 def run_comparison(out_dir, *, data=None, weights=None, quick=False, seeds=None,
                    probs=(0.0, 0.1, 0.5), progress=True, seed=0, settings=None,
-                   max_images=None):
+                   families=None, max_images=None):
     """Run the generator comparison and write the report.
 
     Parameters
@@ -284,6 +284,9 @@ def run_comparison(out_dir, *, data=None, weights=None, quick=False, seeds=None,
         Seed of the zoo (photo split, crops, generator noise).
     settings : RunSettings, optional
         Sizes of a zoo run; default :data:`DEFAULT` or :data:`QUICK`.
+    families : sequence of str, optional
+        Zoo families in the test set (default all twelve); the detectors are
+        always trained on the ProGAN-like family.
     max_images : int, optional
         With ``data``: at most this many images per generator and class.
 
@@ -325,10 +328,12 @@ def run_comparison(out_dir, *, data=None, weights=None, quick=False, seeds=None,
 
     settings = settings or (QUICK if quick else DEFAULT)
     seeds = tuple(seeds) if seeds is not None else ((0,) if quick else (0, 1))
-    return _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick)
+    return _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick,
+                       families)
 
 
-def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
+def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick,
+                families):
     from detectors import FusionDetector, list_dataset
     from detectors.preprocess import PreprocessConfig
 
@@ -344,7 +349,7 @@ def _run_on_zoo(out_dir, settings, seeds, probs, progress, seed, t0, quick):
     stages.start("zoo", "zoo: building the simulated generator sets "
                  "(reused if present)")
     train_root, test_root = _build_zoo(os.path.join(out_dir, "zoo"), settings, seed,
-                                       progress)
+                                       progress, families)
     train = list_dataset(train_root, split="train", generators=["progan"])
     val = list_dataset(train_root, split="val", generators=["progan"])
     test = list_dataset(test_root)

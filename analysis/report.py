@@ -398,18 +398,26 @@ def explain(results, *, focus="san"):
                     f"{_fmt(auc_peak)}, folded to max(AUC, 1 - AUC))"
                 )
                 if _finite(d.get("centroid")):
+                    from scipy.optimize import brentq
+
                     from .blur import blur_transfer
 
-                    kept = float(blur_transfer(
-                        d["centroid"], prob=1.0, sigma_range=sigma,
-                        kind=study.get("kind", "power"),
-                        model=study.get("model", "sampled")))
+                    def kept(f):
+                        return float(blur_transfer(
+                            f, prob=1.0, sigma_range=sigma,
+                            kind=study.get("kind", "power"),
+                            model=study.get("model", "sampled")))
+
                     text += (
                         f"; the centre of its discriminative power lies at "
                         f"{d['centroid']:.3f} cycles/px, where a blurred training "
-                        f"image keeps on average {_pct(kept)} of the "
-                        f"{study.get('kind', 'power')}"
+                        f"image keeps on average {_pct(kept(d['centroid']))} of "
+                        f"the {study.get('kind', 'power')}"
                     )
+                    if kept(0.5) < 0.5 < kept(0.0):
+                        half = brentq(lambda f: kept(f) - 0.5, 0.0, 0.5, xtol=1e-4)
+                        text += (f" (a blurred image keeps half of it only below "
+                                 f"{half:.3f} cycles/px)")
                 text += "."
             elif not _finite(removed.get(target)):
                 text += (f" No frequency band separates {target}'s fakes from its "

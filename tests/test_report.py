@@ -249,6 +249,9 @@ def test_explanation_reports_the_computed_numbers(report_dir):
     assert "the largest share of all 4 generators" in first
     assert f"{100 * removed:.1f} %" in first
     assert f"{100 * removed:.1f} %" in text
+    # Sigma ~ U[0, 3]: a blurred image keeps half the power only below about
+    # 0.09 cycles/px (0.47 is kept at 0.1 on average, 0.77 at 0.05).
+    assert "keeps half of it only below 0.09" in first
     verdicts = [p["verdict"] for p in paras if p["verdict"]]
     # SAN has the lowest AP and loses 0.2 with augmentation: both agree.
     assert verdicts[:2] == ["agrees", "agrees"]
