@@ -157,3 +157,13 @@ def test_same_output_as_torchvision_for_the_same_weights():
     with torch.no_grad():
         torch.testing.assert_close(ours.eval()(x), theirs.eval()(x).flatten(),
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_package_exports_resolve():
+    import detectors
+
+    assert detectors.__all__ == sorted(detectors.__all__)
+    for name in detectors.__all__:
+        assert getattr(detectors, name) is not None, name
+    with pytest.raises(AttributeError, match="no_such_name"):
+        detectors.no_such_name  # noqa: B018
