@@ -75,7 +75,7 @@ def resolve_precision(precision, device):
 
     "auto" is the fastest mode: "bf16" on a CPU with native bf16 arithmetic
     (AVX512-BF16 or AMX), where ``benchmarks/bench_inference.py`` measured
-    ResNet-50 2.5-2.9x faster than the official fp32 path, and "fp32" elsewhere
+    ResNet-50 2.5-3.3x faster than the official fp32 path, and "fp32" elsewhere
     (on older CPUs bf16 is emulated and slower; on GPUs bf16 is not measured
     here). It trades score fidelity for speed: see :func:`score_images`.
 
@@ -163,7 +163,7 @@ def score_images(model, inputs, *, cfg=None, batch_size=32, device=None,
 
     Why fp32 is the default: ``benchmarks/bench_inference.py`` measured
     ResNet-50 on two CPU cores at 1.2-1.6x the official float32 NCHW path with
-    channels-last fp32 (same arithmetic, other summation order) and 2.5-2.9x
+    channels-last fp32 (same arithmetic, other summation order) and 2.5-3.3x
     with bf16, but bf16 moved probabilities by up to 0.005-0.012 and average
     precision by 0.013-0.016 on a briefly trained model whose scores were
     bunched together, beyond a 0.002 tolerance. Evaluations that must match
