@@ -24,6 +24,8 @@ COMMANDS = {
               "train a CNN detector with the CNNDetection recipe"),
     "evaluate": ("analysis._cmd_evaluate",
                  "per-generator AP and accuracies of a CNN detector on a test set"),
+    "zoo": ("analysis._cmd_zoo",
+            "simulated generator zoo: train, print the table, build datasets"),
 }
 
 
