@@ -196,6 +196,9 @@ def build_zoo(root, *, families=None, size=128, n_per_split=None, seed=0,
     Both classes take the same file path: rounding to 8 bits, the optional JPEG
     round trip, the same PNG writer.
 
+    Fakes come from the shipped weights (``analysis/zoo_weights``); a digest of
+    them is part of the configuration, so retrained weights need a new root.
+
     A second call with the same configuration finds the complete manifest and
     all files and writes nothing. An interrupted build (manifest marked
     incomplete) is redone by a call with the same configuration.
