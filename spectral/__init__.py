@@ -6,10 +6,15 @@ tests, batch extraction over folders, and plots. ``import spectral`` is light: i
 never imports torch, and each submodule (with its Numba kernels) is loaded on the
 first use of one of its names.
 
+The first call of a function backed by a Numba kernel compiles it: about 1 to 3
+seconds per kernel and dtype on a 2-core machine, paid once per process (worker
+processes started by fork inherit the compiled code).
+
 Reading images
     read_image, iter_images, to_gray
 Spectra
-    power_spectrum, spectrum_frequencies, dct_spectrum, block_dct_statistics
+    power_spectrum, spectrum_frequencies, dct_spectrum, block_dct,
+    block_dct_statistics
 Residuals
     residual
 Radial features
