@@ -15,9 +15,8 @@ def test_readme_example_prints_its_documented_output():
     code = blocks[0]
 
     # The expected output is written as comment lines right after the loop.
-    expected = [
-        line[2:] for line in code.splitlines() if line.startswith("# ") and " x2 " in line
-    ]
+    lines = code.splitlines()
+    expected = [line[2:] for line in lines if line.startswith("# ") and " x2 " in line]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(README), "exec"), {})
