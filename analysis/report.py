@@ -529,11 +529,13 @@ def _paper_checks(ap, prob_keys, focus, study, gens):
             paras.append({"text": (
                 f"Across {n} generators, the share of evidence the blur removes and "
                 f"the AP lost from p = {lo} to p = {hi} have Spearman correlation "
-                f"{rho:+.2f}: "
-                + ("the generators whose evidence sits where the blur acts are the "
-                   "ones that lose most." if rho > 0.3 else
-                   "the removed share does not predict which generators lose AP "
-                   "in these data.")
+                f"{rho:+.2f}: " + (
+                    "the generators whose evidence sits where the blur acts are "
+                    "the ones that lose most." if rho > 0.3 else
+                    "the generators that lose most are those whose evidence the "
+                    "blur removes least, against the explanation." if rho < -0.3
+                    else "no clear relation between the removed share and the "
+                    "AP lost in these data.")
             ), "verdict": None})
     return paras
 
