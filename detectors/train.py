@@ -263,6 +263,9 @@ class _Dist:
 
     def close(self):
         if self.owns_group:
+            # Every rank waits here until rank 0 has written its files: a rank
+            # that tears down gloo while a peer is still busy can abort at exit.
+            dist.barrier()
             dist.destroy_process_group()
 
 
