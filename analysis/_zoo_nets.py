@@ -62,6 +62,16 @@ def _area_down(x, factor):
     return F.avg_pool2d(x, factor) if factor > 1 else x
 
 
+def _mapping(in_dim, w_dim):
+    # The style MLP of both StyleGAN generators (its layer names are in the weights).
+    return nn.Sequential(
+        nn.Linear(in_dim, w_dim),
+        nn.LeakyReLU(0.2),
+        nn.Linear(w_dim, w_dim),
+        nn.LeakyReLU(0.2),
+    )
+
+
 def _encoder(widths, act=None):
     # Full-resolution conv, then one stride-2 conv per further width.
     act = act or (lambda: nn.LeakyReLU(0.2))
@@ -150,12 +160,7 @@ class StyleGANGen(nn.Module):
     def __init__(self, widths=(16, 32, 48, 64), w_dim=64):
         super().__init__()
         self.encode = _encoder(list(widths))
-        self.mapping = nn.Sequential(
-            nn.Linear(widths[-1], w_dim),
-            nn.LeakyReLU(0.2),
-            nn.Linear(w_dim, w_dim),
-            nn.LeakyReLU(0.2),
-        )
+        self.mapping = _mapping(widths[-1], w_dim)
         dec = list(widths[::-1])
         self.layers = nn.ModuleList()
         for cin, cout in zip(dec[:-1], dec[1:], strict=False):
@@ -221,12 +226,7 @@ class StyleGAN2Gen(nn.Module):
     def __init__(self, widths=(16, 32, 48, 64), w_dim=64):
         super().__init__()
         self.encode = _encoder(list(widths))
-        self.mapping = nn.Sequential(
-            nn.Linear(widths[-1], w_dim),
-            nn.LeakyReLU(0.2),
-            nn.Linear(w_dim, w_dim),
-            nn.LeakyReLU(0.2),
-        )
+        self.mapping = _mapping(widths[-1], w_dim)
         dec = list(widths[::-1])
         self.convs = nn.ModuleList()
         self.noise = nn.ParameterList()
